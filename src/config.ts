@@ -21,8 +21,8 @@ const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
-const defaultDatabaseUrl = () =>
-  `postgres://${encodeURIComponent(process.env.PGUSER ?? os.userInfo().username)}@127.0.0.1:5432/botkit`;
+const defaultDatabaseUrl = (env: NodeJS.ProcessEnv) =>
+  `postgres://${encodeURIComponent(env.PGUSER ?? os.userInfo().username)}@127.0.0.1:5432/botkit`;
 
 export const envSchema = z.object({
   DATABASE_URL: z
@@ -86,5 +86,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "Invalid configuration:\n  OPENAI_API_KEY: required when EMBEDDING_PROVIDER=openai (or set OPENAI_BASE_URL for a keyless OpenAI-compatible server)",
     );
   }
-  return { ...cfg, DATABASE_URL: cfg.DATABASE_URL ?? defaultDatabaseUrl() };
+  return { ...cfg, DATABASE_URL: cfg.DATABASE_URL ?? defaultDatabaseUrl(env) };
 }

@@ -59,6 +59,21 @@ async function recordFailure(
   );
 }
 
+/**
+ * Resolves with `work`, or rejects as soon as `signal` aborts (worker shutdown) even if
+ * `work` is stuck in a call that cannot be cancelled: the job is then failed back to the
+ * queue for a retry instead of holding up shutdown. Pipelines stay idempotent, so work
+ * that carries on in the background until the process exits does no harm.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error("job aborted: worker is shutting down"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error("job aborted: worker is shutting down"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 export function toGraphileTask(def: TaskDefinition, ctx: TaskContext): Task {
   return async (rawPayload: unknown, helpers: JobHelpers) => {
     const job = helpers.job;
@@ -71,14 +86,9 @@ export function toGraphileTask(def: TaskDefinition, ctx: TaskContext): Task {
       await recordFailure(ctx, def.name, job.id, rawPayload, "invalid_payload", z.prettifyError(parsed.error), issues);
       return;
     }
+    const signal = helpers.abortSignal ?? new AbortController().signal;
     try {
-      await def.run(parsed.data, ctx, {
-        id: job.id,
-        attempts: job.attempts,
-        maxAttempts: job.max_attempts,
-        signal: helpers.abortSignal ?? new AbortController().signal,
-        log,
-      });
+      await untilAborted(def.run(parsed.data, ctx, { id: job.id, attempts: job.attempts, maxAttempts: job.max_attempts, signal, log }), signal);
       log.info("job completed", { ms: Math.round(performance.now() - started) });
     } catch (err) {
       if (err instanceof PermanentJobError) {

@@ -40,7 +40,7 @@ export async function startWorker(
   const db = await createSlonikPool(cfg, poolSize);
   const ctx: TaskContext = { cfg, log, db, pg: pgPool };
   const tasks = options.tasks ?? taskDefinitions;
-  const abortAfter = Math.max(0, Math.floor(cfg.WORKER_SHUTDOWN_TIMEOUT_MS * 0.8));
+  const abortAfter = Math.floor(cfg.WORKER_SHUTDOWN_TIMEOUT_MS * 0.6);
 
   const runner = await run({
     pgPool,
@@ -52,6 +52,9 @@ export async function startWorker(
     noHandleSignals: true,
     logger: workerLogger(log),
     gracefulShutdownAbortTimeout: abortAfter,
+    // Batched (delay 0) completion and failure writes are flushed when the pool shuts
+    // down; unbatched ones are fire-and-forget and can lose a race with pool.end().
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
   });
   log.info("worker started", {
     concurrency: cfg.WORKER_CONCURRENCY,
@@ -68,6 +71,10 @@ export async function startWorker(
       const timedOut = new Promise<"forced">((resolve) => {
         timer = setTimeout(() => resolve("forced"), cfg.WORKER_SHUTDOWN_TIMEOUT_MS);
       });
+      // Running jobs get until `abortAfter` to finish; then their abort signal fires and
+      // the task wrapper fails them back to the queue. "forced" means even that did not
+      // complete (e.g. the database is unreachable): their locks expire and another
+      // worker retries them.
       const graceful = runner.stop(reason).then(
         () => "graceful" as const,
         (err: unknown) => {
@@ -77,11 +84,6 @@ export async function startWorker(
       );
       const outcome = await Promise.race([graceful, timedOut]);
       clearTimeout(timer);
-      if (outcome === "forced") {
-        // Jobs that ignored the abort signal: fail them back to the queue so another
-        // worker retries them, then close up.
-        await runner.kill(`${reason}: shutdown timeout`).catch((err: unknown) => log.error("forced shutdown failed", { err }));
-      }
       await Promise.race([
         Promise.allSettled([pgPool.end(), db.end()]),
         new Promise((r) => setTimeout(r, 2000).unref()),

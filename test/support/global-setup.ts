@@ -11,6 +11,7 @@ export default async function setup(): Promise<void> {
     throw new Error(
       `test database ${testDatabaseUrl} is not ready (${err instanceof Error ? err.message : String(err)}). ` +
         "Run `npm test` (it runs scripts/setup.ts --test first) or set TEST_DATABASE_URL.",
+      { cause: err },
     );
   } finally {
     await client.end().catch(() => {});
