@@ -105,7 +105,7 @@ describe("relationships", () => {
     const bot = await chatbot();
     await q("insert into content_relationships (source_type, source_id, target_type, target_id) values ('chatbot', $1, 'document', $2)", [bot, doc.id]);
     await q("insert into document_metadata (document_id, meta_key, meta_value) values ($1, 'lang', '\"en\"')", [doc.id]);
-    const chunk = await one<{ id: string }>("insert into chunks (document_id, content, chunk_index) values ($1, 'hello', 0) returning id", [doc.id]);
+    const chunk = await one<{ id: string }>("insert into chunks (document_id, content, chunk_index, content_hash) values ($1, 'hello', 0, sha256('hello')) returning id", [doc.id]);
     await q("insert into embeddings (chunk_id, model, dimensions, embedding) values ($1, 'm', 3, '[1,0,0]')", [chunk.id]);
     await q("delete from documents where id = $1", [doc.id]);
     for (const table of ["chunks", "embeddings", "document_metadata"]) {
@@ -116,7 +116,7 @@ describe("relationships", () => {
 
   it("keeps one embedding per (chunk, model) and checks the dimension count", async () => {
     const doc = await one<{ id: string }>("insert into documents (title, source_type) values ('doc', 'text') returning id");
-    const chunk = await one<{ id: string }>("insert into chunks (document_id, content, chunk_index) values ($1, 'x', 0) returning id", [doc.id]);
+    const chunk = await one<{ id: string }>("insert into chunks (document_id, content, chunk_index, content_hash) values ($1, 'x', 0, sha256('x')) returning id", [doc.id]);
     await q("insert into embeddings (chunk_id, model, dimensions, embedding) values ($1, 'a', 3, '[1,0,0]')", [chunk.id]);
     await q("insert into embeddings (chunk_id, model, dimensions, embedding) values ($1, 'b', 2, '[1,0]')", [chunk.id]);
     await expect(q("insert into embeddings (chunk_id, model, dimensions, embedding) values ($1, 'a', 3, '[0,1,0]')", [chunk.id]))
@@ -227,8 +227,8 @@ describe("pgvector", () => {
   it("answers a cosine top-k query through a per-model HNSW partial index", async () => {
     const doc = await one<{ id: string }>("insert into documents (title, source_type) values ('vectors', 'text') returning id");
     // 5,000 chunks with 3-dim vectors for model m3, and as many 2-dim vectors for another model.
-    await q(`insert into chunks (document_id, content, chunk_index)
-             select $1, 'chunk ' || g, g from generate_series(0, 4999) g`, [doc.id]);
+    await q(`insert into chunks (document_id, content, chunk_index, content_hash)
+             select $1, 'chunk ' || g, g, sha256(convert_to('chunk ' || g, 'UTF8')) from generate_series(0, 4999) g`, [doc.id]);
     await q(`insert into embeddings (chunk_id, model, dimensions, embedding)
              select c.id, 'm3', 3, format('[%s,%s,%s]', cos(c.chunk_index), sin(c.chunk_index), (c.chunk_index % 7) / 7.0)::vector
                from chunks c where c.document_id = $1`, [doc.id]);
