@@ -170,7 +170,9 @@ begin
   return query execute format($q$
     select r.chunk_id, r.document_id, r.title, r.content, r.metadata, r.similarity
       from (
-        select c.id as chunk_id, c.document_id, d.title, c.content, c.metadata,
+        select c.id as chunk_id, c.document_id,
+               coalesce(nullif(d.title, ''), d.metadata #>> '{last_ingest,extracted_title}', '')::varchar as title,
+               c.content, c.metadata,
                1 - (%1$s <=> $1::%2$s)::double precision as similarity,
                %1$s <=> $1::%2$s as distance
           from embeddings e

@@ -19,6 +19,14 @@ export const settingsSchema = z.object({
   pdf_paper_size: z.string(),
   pdf_include_branding: z.boolean(),
   templates_installed: z.boolean(),
+  // Ingestion (migration 0002)
+  chunk_size_tokens: z.number().int().min(16).max(8191).default(512),
+  chunk_overlap_tokens: z.number().int().min(0).max(4096).default(77),
+  chunk_prepend_title: z.boolean().default(true),
+  ingest_debounce_seconds: z.number().min(0).max(3600).default(2),
+  max_document_bytes: z.number().int().min(1).default(52_428_800),
+  pdf_timeout_seconds: z.number().min(1).max(3600).default(120),
+  embedding_cache_retention_days: z.number().int().min(1).default(90),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

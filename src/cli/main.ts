@@ -4,12 +4,14 @@
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { UsageError, type Command } from "./command.ts";
+import { demoCommand } from "./demo.ts";
 import { migrateCommand } from "./migrate.ts";
 import { runCommand } from "./run.ts";
 
 const commands: Record<string, Command> = {
   run: { summary: "start the worker pool (tasks + crontab) until SIGTERM/SIGINT", run: runCommand },
   migrate: { summary: "migrate up | down [N] | status", run: migrateCommand },
+  demo: { summary: "ingest the shipped samples for a demo chatbot and answer a query", run: demoCommand },
 };
 
 function usage(): string {

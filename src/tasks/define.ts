@@ -7,6 +7,7 @@ import type { DatabasePool } from "slonik";
 import type pg from "pg";
 import { z } from "zod";
 import type { Config } from "../config.ts";
+import type { Embedder } from "../ingest/types.ts";
 import { serializeError, type Logger } from "../log.ts";
 
 export interface TaskContext {
@@ -14,6 +15,8 @@ export interface TaskContext {
   log: Logger;
   db: DatabasePool;
   pg: pg.Pool;
+  /** One per process, so its rate limiter sees all of the process's requests. */
+  embedder: Embedder;
 }
 
 export interface JobInfo {

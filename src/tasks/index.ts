@@ -1,9 +1,10 @@
 // The project's task list: one module per task, registered here.
 import type { TaskList } from "graphile-worker";
 import { toGraphileTask, type TaskContext, type TaskDefinition } from "./define.ts";
+import { ingestDocumentTask } from "./ingest_document.ts";
 import { purgeResponseCache } from "./purge_response_cache.ts";
 
-export const taskDefinitions: TaskDefinition[] = [purgeResponseCache];
+export const taskDefinitions: TaskDefinition[] = [ingestDocumentTask, purgeResponseCache];
 
 export function buildTaskList(ctx: TaskContext, definitions: TaskDefinition[] = taskDefinitions): TaskList {
   return Object.fromEntries(definitions.map((def) => [def.name, toGraphileTask(def, ctx)]));

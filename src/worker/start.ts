@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { Logger as WorkerLogger, run, type Runner } from "graphile-worker";
 import type { Config } from "../config.ts";
 import { createPgPool, createSlonikPool } from "../db/pool.ts";
+import { createEmbedder } from "../ingest/embed/index.ts";
+import { ensureModelIndex, registerModel } from "../ingest/model-index.ts";
 import type { Logger } from "../log.ts";
 import { buildTaskList, taskDefinitions } from "../tasks/index.ts";
 import type { TaskContext, TaskDefinition } from "../tasks/define.ts";
@@ -38,7 +40,10 @@ export async function startWorker(
   const poolSize = cfg.DB_POOL_SIZE ?? cfg.WORKER_CONCURRENCY + 4;
   const pgPool = createPgPool(cfg, poolSize);
   const db = await createSlonikPool(cfg, poolSize);
-  const ctx: TaskContext = { cfg, log, db, pg: pgPool };
+  const embedder = createEmbedder(cfg);
+  await registerModel(pgPool, embedder);
+  await ensureModelIndex(pgPool, cfg.BOTKIT_SCHEMA, embedder.model, embedder.dimensions);
+  const ctx: TaskContext = { cfg, log, db, pg: pgPool, embedder };
   const tasks = options.tasks ?? taskDefinitions;
   const abortAfter = Math.floor(cfg.WORKER_SHUTDOWN_TIMEOUT_MS * 0.6);
 
@@ -61,6 +66,7 @@ export async function startWorker(
     schema: cfg.BOTKIT_SCHEMA,
     worker_schema: cfg.BOTKIT_WORKER_SCHEMA,
     tasks: tasks.map((t) => t.name),
+    embedder: { provider: embedder.provider, model: embedder.model, dimensions: embedder.dimensions },
   });
 
   let stopping: Promise<"graceful" | "forced"> | null = null;

@@ -58,6 +58,8 @@ interface FaultBase {
   count?: number;
   /** Let this many requests through untouched first. Default 0. */
   after?: number;
+  /** Delay before an injected error response (status, insufficient_quota). Default 0. */
+  delayMs?: number;
 }
 
 export type Fault = FaultBase &
@@ -388,6 +390,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const total = record.tokens;
 
     const f = takeFault();
+    if (f !== null && f.delayMs !== undefined && f.delayMs > 0 && (f.kind === "status" || f.kind === "insufficient_quota")) {
+      await new Promise((r) => setTimeout(r, f.delayMs));
+      if (res.destroyed) return;
+    }
     if (f !== null) {
       switch (f.kind) {
         case "hang":
