@@ -71,13 +71,13 @@ declare
 begin
   if tg_op = 'INSERT' then
     select array_agg(row('ingest_document', json_build_object('document_id', n.id), null, now() + debounce,
-                         null, 'ingest_document:' || n.id, 0, null)::job_spec)
+                         5, 'ingest_document:' || n.id, 0, null)::job_spec)
       into specs
       from new_rows n
      where n.status = 'pending';
   else
     select array_agg(row('ingest_document', json_build_object('document_id', n.id), null, now() + debounce,
-                         null, 'ingest_document:' || n.id, 0, null)::job_spec)
+                         5, 'ingest_document:' || n.id, 0, null)::job_spec)
       into specs
       from new_rows n
       join old_rows o on o.id = n.id

@@ -96,6 +96,7 @@ export async function ingestDocument(
       );
     }
     stats.cache_hits = candidates.length - need.length;
+    await store.touchCacheEntries(deps.db, embedder.model, embedder.dimensions, candidates.filter((h) => cached.has(h)));
     stats.embedded = need.length;
 
     const metadataOf = (i: number) => {

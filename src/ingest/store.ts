@@ -85,6 +85,30 @@ export async function cachedHashes(db: DatabasePool, model: string, dimensions: 
   return new Set(rows);
 }
 
+/** Marks cache entries as used (at most once a day per entry) so retention keeps them. */
+export async function touchCacheEntries(db: DatabasePool, model: string, dimensions: number, hashes: string[]): Promise<void> {
+  if (hashes.length === 0) return;
+  await db.query(sql.unsafe`
+    update embedding_cache set last_used_at = now()
+     where model = ${model} and dimensions = ${dimensions}
+       and content_hash = any(array(select decode(h, 'hex') from unnest(${sql.array(hashes, "text")}) h))
+       and last_used_at < now() - interval '1 day'`);
+}
+
+/** Deletes cache entries unused for `days`, in batches. Embeddings already stored stay. */
+export async function purgeEmbeddingCache(pool: pg.Pool, days: number, batchSize = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const res = await pool.query(
+      `delete from embedding_cache where ctid in (
+         select ctid from embedding_cache where last_used_at < now() - make_interval(days => $1) limit $2)`,
+      [days, batchSize],
+    );
+    total += res.rowCount ?? 0;
+    if ((res.rowCount ?? 0) < batchSize) return total;
+  }
+}
+
 /** Stores fresh embeddings in the cache: binary COPY into a staging table, then merge. */
 export async function storeEmbeddings(
   pool: pg.Pool,

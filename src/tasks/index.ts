@@ -2,9 +2,10 @@
 import type { TaskList } from "graphile-worker";
 import { toGraphileTask, type TaskContext, type TaskDefinition } from "./define.ts";
 import { ingestDocumentTask } from "./ingest_document.ts";
+import { purgeEmbeddingCacheTask } from "./purge_embedding_cache.ts";
 import { purgeResponseCache } from "./purge_response_cache.ts";
 
-export const taskDefinitions: TaskDefinition[] = [ingestDocumentTask, purgeResponseCache];
+export const taskDefinitions: TaskDefinition[] = [ingestDocumentTask, purgeResponseCache, purgeEmbeddingCacheTask];
 
 export function buildTaskList(ctx: TaskContext, definitions: TaskDefinition[] = taskDefinitions): TaskList {
   return Object.fromEntries(definitions.map((def) => [def.name, toGraphileTask(def, ctx)]));

@@ -171,6 +171,24 @@ describe("ingestDocument", () => {
     expect((await chunksOf(b)).length).toBe((await chunksOf(a)).length);
   });
 
+  it("purges cache entries unused for the retention period and keeps stored embeddings", async () => {
+    const id = await addDoc({ title: "Purge", source_type: "text", content: paragraphs(3, "purgeable").join("\n\n") });
+    await ingestDocument(deps(countingEmbedder().embedder), id, job);
+    const hashes = (await chunksOf(id)).map((c) => c.hash);
+    await q("update embedding_cache set last_used_at = now() - interval '100 days' where encode(content_hash, 'hex') = any($1)", [hashes]);
+    const total = Number((await q("select count(*) from embedding_cache")).rows[0].count);
+    const { purgeEmbeddingCache } = await import("../../src/ingest/store.ts");
+    expect(await purgeEmbeddingCache(t.pg, 90, 2)).toBe(hashes.length);
+    expect(Number((await q("select count(*) from embedding_cache")).rows[0].count)).toBe(total - hashes.length);
+    const emb = await q("select count(*)::int as n from embeddings e join chunks c on c.id = e.chunk_id where c.document_id = $1", [id]);
+    expect(emb.rows[0].n).toBe(hashes.length);
+    // The next edit of that text embeds it again (the cache no longer has it).
+    const other = await addDoc({ title: "Purge", source_type: "text", content: paragraphs(3, "purgeable").join("\n\n") });
+    const c = countingEmbedder();
+    await ingestDocument(deps(c.embedder), other, job);
+    expect(c.texts().length).toBe(hashes.length);
+  });
+
   it("refuses files outside the storage roots, failing only that document", async () => {
     const outside = await mkdtemp(path.join(os.tmpdir(), "botkit-outside-"));
     await writeFile(path.join(outside, "secret.txt"), "top secret");
