@@ -6,6 +6,7 @@ import { canonicalText, chunkDocument, chunkText, type ChunkOptions } from "../.
 import { createTokenCounter, type CountTokens } from "../../src/ingest/tokens.ts";
 import type { Chunk, ExtractedDocument, TextBlock } from "../../src/ingest/types.ts";
 import { corpusAvailable, corpusPath } from "../support/corpus.ts";
+import { rng } from "../support/random.ts";
 
 const cl = createTokenCounter("cl100k_base");
 
@@ -30,17 +31,6 @@ const CJK =
   "近年来，城市修建了许多新的地铁线路，市民出行更加方便。图书馆和博物馆在周末延长开放时间，很多家庭带着孩子去参观。" +
   "东京は日本の首都であり、世界有数の大都市です。週末には多くの人が公園や美術館を訪れます。서울은 한국의 수도이며 많은 사람들이 살고 있습니다。";
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS =
   "the of and to in a is that for it as was with be by on not this are or from at which but have an they were her there been one all we their has would when if more no out so said what up its about into than them can only other new some time could these two may then do first any my now such like our over even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see work long get here between both life being under never day same another know while last might great old year off come since against go came right used take three ingestion embedding vector database chunk token paragraph heading section document retrieval café naïve façade Zürich".split(

@@ -5,18 +5,8 @@ import o200k from "js-tiktoken/ranks/o200k_base";
 import { describe, expect, it } from "vitest";
 import { createTokenCounter, estimateTokens, tokenCounterTraits } from "../../src/ingest/tokens.ts";
 import { corpusAvailable, corpusPath } from "../support/corpus.ts";
+import { rng } from "../support/random.ts";
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROSE = [
   "The library opened its new reading room on a rainy Tuesday morning. Volunteers had spent three weekends painting the shelves, " +

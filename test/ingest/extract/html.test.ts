@@ -2,23 +2,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as cheerio from "cheerio";
 import { describe, expect, it } from "vitest";
 import { extractHtml, stripWordPressMarkup } from "../../../src/ingest/extract/html.ts";
-import { ExtractionError } from "../../../src/ingest/types.ts";
 import type { ExtractedDocument, TextBlock } from "../../../src/ingest/types.ts";
 import { corpusAvailable, corpusPath } from "../../support/corpus.ts";
+import { expectEmpty } from "../../support/extraction.ts";
 
 const text = (doc: ExtractedDocument): string => doc.blocks.map((b) => b.text).join("\n\n");
 const ofKind = (doc: ExtractedDocument, kind: TextBlock["kind"]): TextBlock[] => doc.blocks.filter((b) => b.kind === kind);
 
-function expectEmpty(fn: () => unknown): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ExtractionError);
-  expect((caught as ExtractionError).reason).toBe("empty");
-}
 
 /** Invariants every extraction must keep. */
 function checkBlocks(doc: ExtractedDocument): void {

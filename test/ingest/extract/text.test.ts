@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeTextBytes, extractText, normalizeText, stripInlineMarkdown } from "../../../src/ingest/extract/text.ts";
-import { ExtractionError } from "../../../src/ingest/types.ts";
+import { expectEmpty } from "../../support/extraction.ts";
 
-function expectEmpty(fn: () => unknown): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ExtractionError);
-  expect((caught as ExtractionError).reason).toBe("empty");
-}
 
 describe("normalizeText", () => {
   it("strips the BOM, turns CRLF and CR into LF and trims trailing spaces", () => {
