@@ -120,7 +120,7 @@ await ensureDatabase(url);
 await ensurePgvector(url);
 await createExtension(url);
 if (!forTests) {
-  const applied = await migrateUp({ db: cfg });
+  const applied = await migrateUp({ db: cfg }).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
   say(`database ready (${new URL(url).host}${new URL(url).pathname}, schema ${cfg.BOTKIT_SCHEMA}; ${applied.length} migration(s) applied)`);
 } else {
   say(`test database ready (${new URL(url).host}${new URL(url).pathname})`);

@@ -27,6 +27,11 @@ export const settingsSchema = z.object({
   max_document_bytes: z.number().int().min(1).default(52_428_800),
   pdf_timeout_seconds: z.number().min(1).max(3600).default(120),
   embedding_cache_retention_days: z.number().int().min(1).default(90),
+  // Link unfurling (migration 0003)
+  unfurl_cache_ttl_hours: z.number().min(0).default(24),
+  unfurl_failure_ttl_minutes: z.number().min(0).default(60),
+  unfurl_max_bytes: z.number().int().min(1024).default(2_097_152),
+  unfurl_timeout_seconds: z.number().min(1).max(120).default(10),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,5 +1,8 @@
 // `botkit-worker demo`: ingests the shipped sample content for a demo chatbot with the
 // configured embedder (local by default: no keys, no network), then answers a query.
+import { readFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { projectRoot } from "../config.ts";
 import { createLogger } from "../log.ts";
@@ -15,11 +18,36 @@ const samples = [
 
 const questions = ["How do I wash my backpack?", "How long do refunds take after a return?"];
 
+/** A stand-in website on loopback (there is no internet here) for the links in the chat. */
+async function startSampleSite(samplesDir: string): Promise<{ origin: string; close: () => Promise<void> }> {
+  const page = await readFile(path.join(samplesDir, "getting-started.html"));
+  const server = http.createServer((req, res) => {
+    if ((req.url ?? "").startsWith("/guides/trailhead-2")) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(page);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 export async function demoCommand({ cfg, log, args }: CommandContext): Promise<number> {
   const samplesDir = path.join(projectRoot, "samples");
-  const demoCfg = { ...cfg, BOTKIT_STORAGE_ROOTS: [samplesDir, ...cfg.BOTKIT_STORAGE_ROOTS], WORKER_POLL_INTERVAL_MS: 200 };
+  const site = await startSampleSite(samplesDir);
+  const demoCfg = {
+    ...cfg,
+    BOTKIT_STORAGE_ROOTS: [samplesDir, ...cfg.BOTKIT_STORAGE_ROOTS],
+    WORKER_POLL_INTERVAL_MS: 200,
+    // Only the demo's own loopback site is exempt from the private-address rule.
+    HTTP_ALLOW_HOSTS: [new URL(site.origin).host, ...cfg.HTTP_ALLOW_HOSTS],
+  };
   const out = (s = "") => process.stdout.write(s + "\n");
-  const quiet = args.includes("--verbose") ? log : createLogger({ level: "warn" });
+  // Expected retries (the video link has no internet to reach) are not worth showing.
+  const quiet = args.includes("--verbose") ? log : createLogger({ level: "error" });
   const worker = await startWorker(demoCfg, quiet, { crontab: "" });
   const { pg, embedder } = worker.ctx;
   try {
@@ -91,10 +119,47 @@ export async function demoCommand({ cfg, log, args }: CommandContext): Promise<n
         out(`         ${h.content.replace(/\s+/g, " ").slice(0, 140)}${h.content.length > 140 ? "…" : ""}`);
       }
     }
+    // A chat message with two links: the app stores a `link` media row per link, and the
+    // trigger enqueues unfurl_link for each.
+    const links = [`${site.origin}/guides/trailhead-2?utm_source=chat`, "https://youtu.be/dQw4w9WgXcQ?t=42"];
+    const convo = await pg.query<{ id: string }>("insert into conversations (chatbot_id, user_id, session_id) values ($1, 1, 'demo') returning id", [chatbotId]);
+    const msg = await pg.query<{ id: string }>(
+      "insert into messages (conversation_id, role, content) values ($1, 'user', $2) returning id",
+      [convo.rows[0]!.id, `Is this the one? ${links.join(" and the video ")}`],
+    );
+    const media = await pg.query<{ id: string }>(
+      `insert into media (message_id, conversation_id, user_id, media_type, file_name, file_path, file_url, mime_type)
+       select $1, $2, 1, 'link', u, '', u, 'text/html' from unnest($3::text[]) u returning id`,
+      [msg.rows[0]!.id, convo.rows[0]!.id, links],
+    );
+    const mediaIds = media.rows.map((r) => r.id);
+    const unfurlDeadline = Date.now() + 30_000;
+    let previews: { metadata: Record<string, unknown> | null }[] = [];
+    for (;;) {
+      previews = (await pg.query("select metadata from media where id = any($1) order by id", [mediaIds])).rows;
+      if (previews.every((p) => p.metadata?.unfurl) || Date.now() > unfurlDeadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    out();
+    out("Link previews for the chat message (media.metadata, mirrored in messages.metadata.attachments):");
+    for (const [i, p] of previews.entries()) {
+      const m = p.metadata ?? {};
+      const state = (m.unfurl as { status?: string; reason?: string | null } | undefined) ?? {};
+      out(`  ${links[i]}`);
+      const note = state.reason === "dns_failure" ? ": no internet here; the embed needs none" : "";
+      out(`    ${state.status ?? "pending"}${state.reason ? ` (${state.reason}${note})` : ""}`);
+      for (const key of ["title", "description", "image", "site_name", "favicon", "url", "provider", "video_id", "embed_url", "thumbnail_url"]) {
+        if (m[key] !== undefined && m[key] !== null) out(`    ${key.padEnd(13)} ${String(m[key])}`);
+      }
+    }
+    const attachments = (await pg.query("select metadata -> 'attachments' as a from messages where id = $1", [msg.rows[0]!.id])).rows[0]?.a;
+    out(`  message attachments: ${Array.isArray(attachments) ? attachments.length : 0}`);
+
     out();
     out("The local embedder is lexical (hashed words and character n-grams), not semantic: set EMBEDDING_PROVIDER=openai for real embeddings.");
     return rows.some((r) => r.status === "failed") ? 1 : 0;
   } finally {
     await worker.stop("demo finished");
+    await site.close();
   }
 }

@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { DatabasePool } from "slonik";
 import { PermanentJobError } from "../tasks/define.ts";
 import type { Logger } from "../log.ts";
+import { createHash } from "node:crypto";
 import { chunkDocument } from "./chunk.ts";
 import { diffChunks } from "./diff.ts";
 import { contentHash, embedInput } from "./hash.ts";
@@ -26,7 +27,7 @@ export interface IngestDeps {
 }
 
 export interface IngestStats {
-  outcome: "completed" | "superseded" | "deleted" | "missing";
+  outcome: "completed" | "unchanged" | "superseded" | "deleted" | "missing";
   source: string;
   chunks: number;
   kept: number;
@@ -40,11 +41,18 @@ export interface IngestStats {
   [key: string]: unknown;
 }
 
-/** Ingests one document. Permanent problems throw PermanentJobError (after marking the document failed). */
+// Bump when extraction or chunking changes output, so unchanged documents are redone once.
+const PIPELINE_VERSION = 1;
+
+/**
+ * Ingests one document. Permanent problems throw PermanentJobError (after marking the
+ * document failed). A document whose source, file and settings match its last completed
+ * ingest is not extracted again unless `force` is set.
+ */
 export async function ingestDocument(
   deps: IngestDeps,
   documentId: string,
-  job: { signal: AbortSignal; attempts: number; maxAttempts: number },
+  job: { signal: AbortSignal; attempts: number; maxAttempts: number; force?: boolean },
 ): Promise<IngestStats> {
   const started = performance.now();
   const doc = await store.loadDocument(deps.db, documentId);
@@ -56,10 +64,26 @@ export async function ingestDocument(
   const stats: IngestStats = { outcome: "completed", source: source.name, ...empty, ms: 0, model: embedder.model };
 
   try {
-    const extracted = await source.load(doc, { ...deps.sources, signal: job.signal });
     const override = await store.chunkSizeOverride(deps.db, doc.id);
     const maxTokens = Math.min(deps.settings.chunkSizeTokens, override.size ?? Infinity);
     const overlapTokens = Math.min(override.overlap ?? deps.settings.chunkOverlapTokens, Math.floor(maxTokens / 2));
+
+    const sourceFingerprint = source.fingerprint ? await source.fingerprint(doc, deps.sources) : null;
+    if (sourceFingerprint !== null) {
+      stats.fingerprint = createHash("sha256")
+        .update(JSON.stringify([PIPELINE_VERSION, doc.source_version, sourceFingerprint, embedder.model, embedder.dimensions,
+          maxTokens, overlapTokens, deps.settings.prependTitle]))
+        .digest("hex");
+      const last = doc.metadata.last_ingest as { fingerprint?: string } | undefined;
+      if (!job.force && last?.fingerprint === stats.fingerprint && (await store.fullyEmbedded(deps.db, doc.id, embedder.model))) {
+        const count = await store.chunkCount(deps.db, doc.id);
+        Object.assign(stats, { outcome: "unchanged", chunks: count, kept: count, ms: Math.round(performance.now() - started) });
+        stats.outcome = await store.markUnchanged(deps.db, doc.id, doc.source_version, stats);
+        return stats;
+      }
+    }
+
+    const extracted = await source.load(doc, { ...deps.sources, signal: job.signal });
     const chunks = chunkDocument(extracted, { maxTokens, overlapTokens, countTokens: embedder.countTokens });
     if (chunks.length === 0) throw new ExtractionError("empty", "the document has no text to index");
 

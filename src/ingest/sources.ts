@@ -1,7 +1,7 @@
 // Where a document's text comes from. Each Source recognises some documents and turns
 // them into an ExtractedDocument; the first that handles a document wins. WordPress
 // sync plugs in by adding its own Source in front (registerSource).
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import path from "node:path";
 import { FetchError, guardedFetch, type FetchResult, type GuardedFetchOptions } from "../http/index.ts";
 import { decodeBody } from "../http/index.ts";
@@ -36,6 +36,11 @@ export interface Source {
   name: string;
   handles(doc: SourceDocument): boolean;
   load(doc: SourceDocument, deps: SourceDeps): Promise<ExtractedDocument>;
+  /**
+   * A cheap token that changes whenever the source's bytes may have changed beyond the
+   * documents row (e.g. a file's size and mtime). null: unknown, always re-extract.
+   */
+  fingerprint?(doc: SourceDocument, deps: SourceDeps): Promise<string | null>;
 }
 
 type Format = "pdf" | "html" | "markdown" | "text";
@@ -113,6 +118,17 @@ const inlineOrFileSource: Source = {
     }
     return extractBytes(bytes, format, doc, deps);
   },
+  async fingerprint(doc, deps) {
+    if (doc.content !== null && doc.source_type in inlineFormats) return "inline"; // the row itself is fingerprinted
+    if (!doc.file_path) return null;
+    try {
+      const real = await resolveInsideRoots(doc.file_path, deps.storageRoots);
+      const st = await stat(real);
+      return `file:${real}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return null; // load() reports the problem
+    }
+  },
 };
 
 /** url documents: fetched through the guarded client. */
@@ -131,15 +147,9 @@ const urlSource: Source = {
     } catch (err) {
       if (err instanceof FetchError) {
         // Blocked addresses, bad URLs and refused content are permanent; the network may recover.
-        const transient = ["timeout", "connection_failed", "dns_failure"].includes(err.code) ||
-          (err.code === "http_status" && (err.status === undefined || err.status >= 500 || err.status === 429));
-        throw new ExtractionError("fetch_failed", `fetching ${doc.source_url} failed: ${err.message}`, { cause: err, permanent: !transient });
+        throw new ExtractionError("fetch_failed", `fetching ${doc.source_url} failed: ${err.message}`, { cause: err, permanent: !err.transient });
       }
       throw err;
-    }
-    if (res.status >= 400) {
-      const transient = res.status >= 500 || res.status === 429;
-      throw new ExtractionError("fetch_failed", `fetching ${doc.source_url} answered HTTP ${res.status}`, { permanent: !transient });
     }
     const format = formatOf(res.contentType, new URL(res.url).pathname, res.body) ?? "text";
     if (format === "html") return extractHtml(decodeBody(res.body, String(res.headers["content-type"] ?? "")), { url: res.url });
@@ -162,6 +172,7 @@ const wordpressContentSource: Source = {
     const extracted = extractHtml(doc.content, { mode: "full" });
     return { ...extracted, title: doc.title || extracted.title };
   },
+  fingerprint: async () => "inline",
 };
 
 const registry: Source[] = [inlineOrFileSource, urlSource, wordpressContentSource];

@@ -75,6 +75,34 @@ export async function chunkHashesWithoutEmbedding(db: DatabasePool, documentId: 
   return new Set(rows);
 }
 
+/** True when the document has chunks and every one has an embedding for `model`. */
+export async function fullyEmbedded(db: DatabasePool, documentId: string, model: string): Promise<boolean> {
+  return db.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
+    select exists (select 1 from chunks where document_id = ${documentId})
+       and not exists (select 1 from chunks c where c.document_id = ${documentId}
+                         and not exists (select 1 from embeddings e where e.chunk_id = c.id and e.model = ${model})) as ok`);
+}
+
+export async function chunkCount(db: DatabasePool, documentId: string): Promise<number> {
+  return db.oneFirst(sql.type(z.object({ n: z.number() }))`select count(*)::int as n from chunks where document_id = ${documentId}`);
+}
+
+/** Completes a document whose last ingest is still current (unless it was edited meanwhile). */
+export async function markUnchanged(
+  db: DatabasePool,
+  id: string,
+  sourceVersion: string,
+  stats: Record<string, unknown>,
+): Promise<"unchanged" | "superseded"> {
+  const done = await db.maybeOneFirst(sql.type(z.object({ id: z.coerce.string() }))`
+    update documents set status = 'completed', error_reason = null, error_message = null,
+           metadata = metadata || ${sql.jsonb({ last_ingest: stats })}
+     where id = ${id}
+       and md5(row(title, source_type, source_id, file_path, mime_type, content, source_url)::text) = ${sourceVersion}
+    returning id`);
+  return done === null ? "superseded" : "unchanged";
+}
+
 /** Which of `hashes` already have an embedding for the model (in the cache). */
 export async function cachedHashes(db: DatabasePool, model: string, dimensions: number, hashes: string[]): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();

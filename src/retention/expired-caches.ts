@@ -1,22 +1,23 @@
-// Expired AI responses (seed 003: ai_response_cache.expires_at) are deleted in small
-// batches so a large backlog never holds long locks.
+// Expired cache rows (seed 003 ai_response_cache.expires_at; link previews) are deleted
+// in small batches so a large backlog never holds long locks.
 import type pg from "pg";
 
-export async function purgeExpiredResponses(
+export const expiringTables = ["ai_response_cache", "link_previews"] as const;
+export type ExpiringTable = (typeof expiringTables)[number];
+
+export async function purgeExpired(
   pool: pg.Pool,
+  table: ExpiringTable,
   options: { batchSize?: number; signal?: AbortSignal } = {},
 ): Promise<number> {
   const batchSize = options.batchSize ?? 5000;
   let total = 0;
   for (;;) {
     if (options.signal?.aborted) break;
+    // `table` is one of a fixed list, never user input.
     const res = await pool.query(
-      `delete from ai_response_cache
-        where id in (select id from ai_response_cache
-                      where expires_at < now()
-                      order by expires_at
-                      limit $1
-                      for update skip locked)`,
+      `delete from ${table}
+        where ctid in (select ctid from ${table} where expires_at < now() order by expires_at limit $1 for update skip locked)`,
       [batchSize],
     );
     total += res.rowCount ?? 0;

@@ -6,7 +6,11 @@ import { defineTask } from "./define.ts";
 
 export const ingestDocumentTask = defineTask({
   name: "ingest_document",
-  payload: z.object({ document_id: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(String) }),
+  payload: z.object({
+    document_id: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]).transform(String),
+    /** Re-extract even when the source looks unchanged. */
+    force: z.boolean().optional(),
+  }),
   async run(payload, ctx, job) {
     const settings = await loadSettings(ctx.pg);
     const stats = await ingestDocument(
@@ -28,7 +32,7 @@ export const ingestDocumentTask = defineTask({
         },
       },
       payload.document_id,
-      job,
+      { ...job, force: payload.force ?? false },
     );
     job.log.info("document ingested", { document_id: payload.document_id, ...stats });
   },

@@ -21,7 +21,9 @@ export interface WorkerHandle {
 function workerLogger(log: Logger): WorkerLogger {
   return new WorkerLogger((scope) => (level, message, meta) => {
     const fields = { scope: { label: scope.label, worker_id: scope.workerId, task: scope.taskIdentifier, job_id: scope.jobId }, ...(meta ?? {}) };
-    if (level === "error") log.error(message, fields);
+    // Job failures are logged by the task wrapper (define.ts) with the retry plan.
+    if (meta?.failure === true) log.debug(message, fields);
+    else if (level === "error") log.error(message, fields);
     else if (level === "warning") log.warn(message, fields);
     // graphile-worker's info lines repeat what the task wrapper logs (with the whole job row).
     else log.debug(message, fields);

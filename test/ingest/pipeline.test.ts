@@ -129,9 +129,28 @@ describe("ingestDocument", () => {
     const before = await chunksOf(id);
     const c = countingEmbedder();
     const stats = await ingestDocument(deps(c.embedder), id, job);
-    expect(c.calls).toEqual([]);
+    expect(stats.outcome).toBe("unchanged"); // fingerprint match: not even extracted again
     expect(stats).toMatchObject({ embedded: 0, embedding_requests: 0, inserted: 0, removed: 0, kept: before.length });
+    // Forced: extracted, chunked and diffed again, still nothing to embed.
+    const forced = await ingestDocument(deps(c.embedder), id, { ...job, force: true });
+    expect(forced).toMatchObject({ outcome: "completed", embedded: 0, inserted: 0, removed: 0, kept: before.length });
+    expect(c.calls).toEqual([]);
     expect((await chunksOf(id)).map((ch) => ch.id)).toEqual(before.map((ch) => ch.id));
+    // Different chunking settings change the fingerprint.
+    const rechunked = await ingestDocument(deps(c.embedder, { chunkSizeTokens: 45 }), id, job);
+    expect(rechunked.outcome).toBe("completed");
+  });
+
+  it("notices a changed file behind an unchanged row", async () => {
+    const file = path.join(storage, "notes.md");
+    await writeFile(file, "# Notes\n\nThe first version talks about apples.");
+    const id = await addDoc({ title: "Notes", source_type: "markdown", file_path: "notes.md" });
+    await ingestDocument(deps(countingEmbedder().embedder), id, job);
+    expect((await ingestDocument(deps(countingEmbedder().embedder), id, job)).outcome).toBe("unchanged");
+    await writeFile(file, "# Notes\n\nThe second version talks about pears instead, at greater length.");
+    const stats = await ingestDocument(deps(countingEmbedder().embedder), id, job);
+    expect(stats.outcome).toBe("completed");
+    expect((await chunksOf(id)).map((c) => c.content).join(" ")).toMatch(/pears/);
   });
 
   it("editing one paragraph re-embeds only the chunks around it", async () => {

@@ -41,8 +41,8 @@ const cacheKeys = async () => (await q("select cache_key from ai_response_cache 
 describe("worker runtime", () => {
   it("runs a job enqueued with plain SQL and records invalid payloads without retrying them", async () => {
     await seedCache();
-    await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_response_cache', '{}'::json)`);
-    await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_response_cache', '{"batch_size": "lots"}'::json)`);
+    await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_expired_caches', '{}'::json)`);
+    await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_expired_caches', '{"batch_size": "lots"}'::json)`);
     const lines: string[] = [];
     const worker = await startWorker(t.cfg, createLogger({ level: "info", write: (l) => lines.push(l) }), { crontab: "" });
     try {
@@ -54,14 +54,14 @@ describe("worker runtime", () => {
     const failures = (await q("select task_identifier, reason, issues, payload from job_failures")).rows;
     expect(failures).toEqual([
       {
-        task_identifier: "purge_response_cache",
+        task_identifier: "purge_expired_caches",
         reason: "invalid_payload",
         issues: [{ path: "batch_size", code: "invalid_type", message: "Invalid input: expected number, received string" }],
         payload: { batch_size: "lots" },
       },
     ]);
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; task?: string });
-    expect(logged.some((l) => l.msg === "job completed" && l.task === "purge_response_cache")).toBe(true);
+    expect(logged.some((l) => l.msg === "job completed" && l.task === "purge_expired_caches")).toBe(true);
     expect(logged.some((l) => l.msg === "invalid payload rejected")).toBe(true);
   });
 
@@ -91,7 +91,7 @@ describe("worker runtime", () => {
       // The job will block on this lock: it is "running" when SIGTERM arrives.
       await locker.query("begin");
       await locker.query("lock table ai_response_cache in access exclusive mode");
-      await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_response_cache', '{}'::json)`);
+      await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_expired_caches', '{}'::json)`);
       const cli = startCli(["run"], envFor(t.cfg, { WORKER_SHUTDOWN_TIMEOUT_MS: "20000" }));
       await waitFor(async () => (await jobs()).find((j) => j.locked_at !== null));
       cli.child.kill("SIGTERM");
@@ -115,7 +115,7 @@ describe("worker runtime", () => {
     try {
       await locker.query("begin");
       await locker.query("lock table ai_response_cache in access exclusive mode");
-      await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_response_cache', '{}'::json)`);
+      await q(`select ${t.cfg.BOTKIT_WORKER_SCHEMA}.add_job('purge_expired_caches', '{}'::json)`);
       const cli = startCli(["run"], envFor(t.cfg, { WORKER_SHUTDOWN_TIMEOUT_MS: "1000" }));
       await waitFor(async () => (await jobs()).find((j) => j.locked_at !== null));
       cli.child.kill("SIGTERM");
@@ -125,7 +125,7 @@ describe("worker runtime", () => {
       expect(cli.output()).toMatch(/"outcome":"graceful"/);
       // Not lost: back in the queue, unlocked, with the shutdown recorded.
       const [job] = await jobs();
-      expect(job, cli.output()).toMatchObject({ task_identifier: "purge_response_cache", attempts: 1, locked_at: null });
+      expect(job, cli.output()).toMatchObject({ task_identifier: "purge_expired_caches", attempts: 1, locked_at: null });
       expect(job!.last_error).toMatch(/worker is shutting down/);
     } finally {
       await locker.query("rollback").catch(() => {});
