@@ -22,7 +22,7 @@
 import { decodeBody, normaliseEncoding, parseContentType } from "../http/charset.ts";
 import { pickIcon } from "./icons.ts";
 import { extractJsonLd, type JsonLdFacts } from "./jsonld.ts";
-import { firstContentImage, firstHeading, firstParagraph, scanPage, type ScannedPage } from "./scan.ts";
+import { bodyFallbacks, scanPage, type ScannedPage } from "./scan.ts";
 import { capLength, cleanText, DESCRIPTION_MAX, nameKey, splitTitleSuffix, stripSiteSuffix, TITLE_MAX } from "./text.ts";
 import type { LinkPreview, VideoEmbed } from "./types.ts";
 import { defaultFavicon, resolveHttpUrl } from "./urls.ts";
@@ -86,17 +86,13 @@ export function extractPreview(input: ExtractInput): LinkPreview {
   const page = scanPage(html);
   const preview = buildPreview(page, finalUrl);
   // Last resorts, read from the body only when the metadata has nothing.
-  if (preview.title === null) {
-    const heading = cleanText(firstHeading(html));
+  if (preview.title === null || preview.description === null || preview.image === null) {
+    const body = bodyFallbacks(html, { heading: preview.title === null, paragraph: preview.description === null, image: preview.image === null });
+    const heading = cleanText(body.heading);
+    const paragraph = cleanText(body.paragraph);
     if (heading !== null) preview.title = capLength(heading, TITLE_MAX);
-  }
-  if (preview.image === null) {
-    const base = resolveHttpUrl(page.baseHref, finalUrl) ?? finalUrl.href;
-    preview.image = resolveHttpUrl(firstContentImage(html), base);
-  }
-  if (preview.description === null) {
-    const paragraph = cleanText(firstParagraph(html));
     if (paragraph !== null) preview.description = capLength(paragraph, DESCRIPTION_MAX);
+    if (body.image !== null) preview.image = resolveHttpUrl(body.image, resolveHttpUrl(page.baseHref, finalUrl) ?? finalUrl.href);
   }
   return preview;
 }
@@ -115,8 +111,10 @@ export function buildPreview(page: ScannedPage, finalUrl: URL): LinkPreview {
   };
 
   const titleTag = cleanText(page.title);
-  const siteName = chooseSiteName(ld, titleTag, meta);
-  const title = chooseTitle(ld, titleTag, siteName, meta);
+  const declaredSite = chooseSiteName(ld, titleTag, meta);
+  const title = chooseTitle(ld, titleTag, declaredSite, meta);
+  // A name guessed from <title> + host is used for site_name but never to edit the title.
+  const siteName = declaredSite ?? siteNameFromTitleAndHost(titleTag, finalUrl);
   const description = firstMeta("og:description") ?? cleanText(ld?.description) ?? firstMeta("description", "twitter:description", "dc.description", "dcterms.description", "itemprop:description");
 
   const url = resolveHttpUrl(page.metas.get("og:url"), base) ?? resolveHttpUrl(linkHref(page, "canonical"), base) ?? finalUrl.href;
@@ -165,7 +163,8 @@ function oembedLink(page: ScannedPage, base: string): string | null {
  * Site name: JSON-LD publisher.name > og:site_name > JSON-LD WebSite.name >
  * application-name > apple-mobile-web-app-title > meta publisher / dc.publisher > app
  * names (al:ios:app_name, twitter:app:name:iphone) > the suffix that <title> adds to the
- * page's own title ("<og:title> - Ars Technica"). A JSON-LD Organization that is not the
+ * page's own title ("<og:title> - Ars Technica") > a <title> segment naming the domain
+ * (siteNameFromTitleAndHost, applied by the caller). A JSON-LD Organization that is not the
  * publisher is not used: on LinkedIn/Crunchbase-style pages it is the page's subject.
  *
  * publisher.name ranks above og:site_name because og:site_name is often a domain-like
@@ -185,6 +184,38 @@ function chooseSiteName(ld: JsonLdFacts | null, titleTag: string | null, meta: M
     meta("twitter:app:name:iphone");
   if (explicit !== null) return explicit;
   return derivedSiteName(ld, titleTag, meta);
+}
+
+/** The registrable-domain label of a host: "www.leandatainc.com" → "leandatainc", "news.bbc.co.uk" → "bbc". */
+function hostLabel(hostname: string): string {
+  const labels = hostname.toLowerCase().replace(/\.$/, "").split(".");
+  labels.pop(); // TLD
+  if (labels.length > 1 && /^(?:co|com|org|net|ac|gov|edu|ne|or|go)$/.test(labels.at(-1) ?? "")) labels.pop(); // .co.uk, .com.au...
+  return labels.at(-1) ?? "";
+}
+
+/**
+ * "LeanData | The Winds of Change" on leandatainc.com → "LeanData"; "Bob Dylan - Wikipedia"
+ * on en.wikipedia.org → "Wikipedia"; "... - BBC News" on bbc.co.uk → "BBC News": the last
+ * or first <title> segment, when it names the site's domain (compared loosely, or a
+ * segment of at most 3 words starting with the domain label). Without the domain check a
+ * title segment is as likely to be the article's own title or an author.
+ */
+function siteNameFromTitleAndHost(titleTag: string | null, finalUrl: URL): string | null {
+  if (titleTag === null) return null;
+  const label = nameKey(hostLabel(finalUrl.hostname));
+  if (label.length < 3) return null;
+  const parts = titleTag.split(/\s+[|\-–—·•:»/]\s+/).map((p) => p.trim()).filter((p) => p !== "");
+  if (parts.length < 2) return null;
+  for (const part of [parts.at(-1) as string, parts[0] as string]) {
+    const key = nameKey(part);
+    if (key.length < 3) continue;
+    if (key === label || ((label.startsWith(key) || key.startsWith(label)) && Math.min(key.length, label.length) / Math.max(key.length, label.length) >= 0.6)) return part;
+    // "BBC News" on bbc.co.uk: a short segment whose first word is the domain label.
+    const words = part.split(/\s+/);
+    if (words.length <= 3 && nameKey(words[0] ?? "") === label) return part;
+  }
+  return null;
 }
 
 /** "<og:title> | Site" in <title> (or in og:title, when JSON-LD has the bare headline) → "Site". */

@@ -3,13 +3,13 @@
 // A card shows the icon at 16-32 CSS px, i.e. up to 64 device px on dense screens, so
 // the goal is "a square image of at least 32 px, ideally 64-256, in a format every client
 // decodes". Ranking (higher wins):
-//   - declared square size (sizes="192x192"), 32..256 px: ranked by size, PNG/SVG first;
+//   - declared square size (sizes="192x192", or in the file name: "favicon-96x96.png"),
+//     32..256 px: ranked by size, PNG/SVG first;
 //   - apple-touch-icon without sizes: 180 px by Apple's convention;
 //   - sizes="any" / SVG: scalable, ranked like a 160 px raster;
 //   - rel=icon without sizes: unknown (often 16 or 32 px): ranked like 24 px (PNG) / 20 px (ICO);
 //   - > 256 px: fine but a bigger download for nothing: 512 px ranks like 128 px, >= 568 px like 100 px;
-//   - < 32 px: ranked by size below every "unknown" one... except that a declared 16 px
-//     PNG beats nothing.
+//   - < 32 px: ranked like half their size (a 16 px PNG: 8), below an unsized icon;
 // Non-square declared sizes lose 40%. mask-icon (monochrome Safari pinned-tab SVG) and
 // icons whose URL is not http(s) are ignored. Ties keep document order.
 import type { LinkTag } from "./scan.ts";

@@ -108,10 +108,14 @@ export function parseJsonLd(raw: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    // Raw control characters (newlines, tabs) inside strings and trailing commas are the
-    // common hand-written mistakes; outside strings a space is harmless.
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    const repaired = text.replace(/[\u0000-\u001f]+/g, " ").replace(/,\s*([}\]])/g, "$1");
+    // Hand-written and template mistakes: raw control characters (newlines, tabs) inside
+    // strings (outside strings a space is harmless), trailing commas, and empty values
+    // left by a template ("width": , "height": }).
+    const repaired = text
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      .replace(/[\u0000-\u001f]+/g, " ")
+      .replace(/:\s*(?=[,}\]])/g, ": null")
+      .replace(/,\s*([}\]])/g, "$1");
     try {
       return JSON.parse(repaired) as unknown;
     } catch {
@@ -151,6 +155,11 @@ function collectNodes(value: unknown, out: JsonObject[], depth = 0): void {
     const child = value[key];
     if (isObject(child) && child["@type"] !== undefined && typesOf(child).some((t) => tier([t]) < 5)) collectNodes(child, out, depth + 1);
   }
+}
+
+/** node[key], also accepting a capitalised key ("Headline", "Description": seen in the wild). */
+function prop(node: JsonObject, key: string): unknown {
+  return node[key] ?? node[key.charAt(0).toUpperCase() + key.slice(1)];
 }
 
 function firstString(value: unknown): string | null {
@@ -210,7 +219,7 @@ export function extractJsonLd(blocks: readonly string[]): JsonLdFacts | null {
   for (const node of nodes) {
     const types = typesOf(node);
     const t = tier(types);
-    const hasText = firstString(node.headline) !== null || firstString(node.name) !== null;
+    const hasText = firstString(prop(node, "headline")) !== null || firstString(prop(node, "name")) !== null;
     if (t < primaryTier && hasText) {
       primary = node;
       primaryTier = t;
@@ -224,7 +233,7 @@ export function extractJsonLd(blocks: readonly string[]): JsonLdFacts | null {
   const publisherSources = [primary, ...nodes.filter((n) => tier(typesOf(n)) === 5)];
   for (const source of publisherSources) {
     if (source === null) continue;
-    const pub = source.publisher ?? source.sourceOrganization;
+    const pub = prop(source, "publisher") ?? prop(source, "sourceOrganization");
     if (pub === undefined) continue;
     publisher = nameOf(pub);
     if (publisher !== null) break;
@@ -244,13 +253,14 @@ export function extractJsonLd(blocks: readonly string[]): JsonLdFacts | null {
     video: null,
   };
   if (primary !== null) {
-    facts.headline = firstString(primary.headline);
-    facts.name = firstString(primary.name);
+    facts.headline = firstString(prop(primary, "headline"));
+    facts.name = firstString(prop(primary, "name"));
     facts.title = facts.headline ?? facts.name;
-    facts.description = firstString(primary.description);
-    facts.image = urlOf(primary.image) ?? urlOf(primary.thumbnailUrl) ?? urlOf(primary.primaryImageOfPage);
-    facts.publishedTime = firstString(primary.datePublished) ?? firstString(primary.uploadDate) ?? firstString(primary.startDate);
-    const authors = Array.isArray(primary.author) ? primary.author : primary.author === undefined ? [] : [primary.author];
+    facts.description = firstString(prop(primary, "description"));
+    facts.image = urlOf(prop(primary, "image")) ?? urlOf(prop(primary, "thumbnailUrl")) ?? urlOf(prop(primary, "primaryImageOfPage"));
+    facts.publishedTime = firstString(prop(primary, "datePublished")) ?? firstString(prop(primary, "uploadDate")) ?? firstString(prop(primary, "startDate"));
+    const author = prop(primary, "author");
+    const authors: unknown[] = Array.isArray(author) ? author : author === undefined ? [] : [author];
     const names = authors.map(nameOf).filter((n): n is string => n !== null);
     facts.author = names.length === 0 ? null : [...new Set(names)].slice(0, 3).join(", ");
   }

@@ -60,7 +60,13 @@ async function fetchPreview(deps: UnfurlDeps, url: URL, signal?: AbortSignal): P
     const reason = err.code === "http_status" ? `http_${err.status ?? "error"}` : err.code;
     return { preview: minimalPreview(url), status: "failed", reason, transient: err.transient };
   }
-  const preview = extractPreview({ html: res.body, url: res.url, contentType: String(res.headers["content-type"] ?? "") });
+  const preview = extractPreview({
+    html: res.body,
+    url: res.url,
+    contentType: String(res.headers["content-type"] ?? ""),
+    truncated: res.truncated,
+  });
+  preview.site_name ??= new URL(res.url).hostname.replace(/^www\./, "");
   preview.video ??= videoEmbedFromUrl(preview.url) ?? videoEmbedFromUrl(url.href);
   return { preview, status: "ok", reason: null, transient: false };
 }

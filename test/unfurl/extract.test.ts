@@ -77,6 +77,13 @@ describe("extractPreview: precedence per field", () => {
     expect(ex(head("<title>Big news today - The Daily Example</title>")).site_name).toBeNull();
   });
 
+  it("site_name: a <title> segment naming the domain, as a last resort (the title itself is left alone)", () => {
+    expect(ex(head("<title>Bob Dylan - Wikipedia</title>"), "https://en.wikipedia.org/wiki/Bob_Dylan")).toMatchObject({ site_name: "Wikipedia", title: "Bob Dylan - Wikipedia" });
+    expect(ex(head("<title>LeanData | The Winds of Change</title>"), "http://www.leandatainc.com/x").site_name).toBe("LeanData");
+    expect(ex(head("<title>Thoughts - awk driven IoT</title>"), "https://anisse.astier.eu/awk.html").site_name).toBeNull();
+    expect(ex(head("<title>Rates - BBC News</title>"), "https://www.bbc.co.uk/news/1").site_name).toBe("BBC News");
+  });
+
   it("url: og:url > link rel=canonical > final URL", () => {
     expect(ex(without()).url).toBe("https://example.com/og-url");
     expect(ex(without("og:url")).url).toBe("https://example.com/canonical");
@@ -366,6 +373,26 @@ describe("extractPreview: awkward markup", () => {
     expect(ex(head("<title>x</title>", '<img src="/logo.png">')).image).toBeNull();
     // Metadata always wins over the body.
     expect(ex(head('<meta property="og:image" content="/og.jpg">', body)).image).toBe("https://example.com/og.jpg");
+  });
+
+  it("stays linear on pathological markup (unclosed tags, quotes, comments; no regex backtracking)", () => {
+    const inputs = [
+      "<meta content=x " + "a".repeat(30) + " b".repeat(20), // exponential for a naive tag-end regex
+      "<meta " + "a b ".repeat(50_000),
+      '<meta content="' + "x".repeat(1_000_000),
+      "<".repeat(200_000),
+      "<meta ".repeat(100_000),
+      "<!--".repeat(100_000),
+      "<script>".repeat(100_000),
+      "<title>".repeat(100_000),
+      "<body>" + "<p>".repeat(200_000),
+      "<body>" + "<h1>".repeat(200_000),
+      "<body>" + "<img src=a.svg>".repeat(100_000),
+      '<meta a="' + "'\"".repeat(100_000),
+    ];
+    const started = performance.now();
+    for (const html of inputs) expect(() => ex(html)).not.toThrow();
+    expect(performance.now() - started).toBeLessThan(5000); // ~0.2 s on an idle machine
   });
 
   it("gives the same result for a string and for its UTF-8 bytes", () => {
