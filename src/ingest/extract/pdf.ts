@@ -138,18 +138,53 @@ export type PdfWorkerResult =
 export type PdfWorkerMessage =
   | { type: "ready" }
   | { type: "result"; result: PdfWorkerResult }
-  | { type: "probe"; probe: PdfImageProbe | undefined };
+  | { type: "probe"; probe: PdfImageProbe | undefined }
+  /** The worker has finished with the document and can take the next one. */
+  | { type: "idle" };
 
 const WORKER_URL = new URL("./pdf.worker.ts", import.meta.url);
 
 /** Soft V8 heap cap per worker; a document that needs more fails as too_large instead of taking the process down. */
 const WORKER_MAX_OLD_GENERATION_MB = 1024;
 
-const activeWorkers = new Set<Worker>();
+/**
+ * Worker threads are pooled: starting one (loading pdf.js) costs ~150-250 ms, far more than
+ * extracting a typical PDF. A thread is replaced after a timeout, a crash or
+ * WORKER_MAX_DOCUMENTS documents, and ends after WORKER_IDLE_MS without work.
+ */
+const POOL_SIZE = Math.max(1, Number(process.env.PDF_WORKERS ?? 1) || 1);
+const WORKER_MAX_DOCUMENTS = 200;
+const WORKER_IDLE_MS = 30_000;
 
-/** Number of PDF worker threads currently alive (for metrics and tests). */
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  busy: boolean;
+  documents: number;
+  idleTimer?: NodeJS.Timeout;
+  /** Handler of the document in progress. */
+  onMessage?: (message: PdfWorkerMessage) => void;
+  onFailure?: (err: Error & { code?: string }) => void;
+}
+
+interface QueuedJob {
+  request: PdfWorkerRequest;
+  timeoutMs: number;
+  resolve: (result: PdfWorkerResult) => void;
+  reject: (err: Error) => void;
+}
+
+const slots = new Set<Slot>();
+const queue: QueuedJob[] = [];
+
+/** Number of PDF worker threads extracting a document right now (for metrics and tests). */
 export function activePdfWorkerCount(): number {
-  return activeWorkers.size;
+  return [...slots].filter((s) => s.busy).length;
+}
+
+/** Number of PDF worker threads alive, busy or idle. */
+export function pdfWorkerPoolSize(): number {
+  return slots.size;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,69 +224,115 @@ export async function extractPdf(data: Uint8Array, options: PdfExtractOptions = 
 
 function runWorker(request: PdfWorkerRequest, timeoutMs: number): Promise<PdfWorkerResult> {
   return new Promise<PdfWorkerResult>((resolve, reject) => {
-    // workerData is structured-cloned, so the caller keeps its buffer.
-    const worker = new Worker(WORKER_URL, {
-      workerData: request,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_MAX_OLD_GENERATION_MB },
-    });
-    activeWorkers.add(worker);
-    let ready = false;
-    let settled = false;
-    /** Text already received while waiting for the image probe. */
-    let pending: Extract<PdfWorkerResult, { ok: true }> | undefined;
-    let probeTimer: NodeJS.Timeout | undefined;
-
-    // Always wait for the thread to be gone before settling, so "rejected with timeout" also
-    // means "nothing is still parsing in the background".
-    const settle = (outcome: { result: PdfWorkerResult } | { error: Error }): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(probeTimer);
-      const done = (): void => {
-        activeWorkers.delete(worker);
-        if ("result" in outcome) resolve(outcome.result);
-        else reject(outcome.error);
-      };
-      worker.terminate().then(done, done);
-    };
-    /** Anything going wrong after the text arrived only costs us the (optional) image probe. */
-    const settleOr = (error: Error): void => settle(pending !== undefined ? { result: pending } : { error });
-
-    const timer = setTimeout(
-      () => settleOr(new ExtractionError("timeout", `PDF extraction did not finish within ${timeoutMs} ms; worker terminated`)),
-      Math.min(timeoutMs, 2 ** 31 - 1), // setTimeout's maximum; larger values would fire at once
-    );
-
-    worker.on("message", (message: PdfWorkerMessage) => {
-      if (message.type === "ready") {
-        ready = true;
-      } else if (message.type === "result") {
-        if (!message.result.ok || !message.result.probePending) {
-          settle({ result: message.result });
-        } else {
-          pending = message.result;
-          probeTimer = setTimeout(() => settle({ result: message.result }), IMAGE_PROBE_BUDGET_MS);
-        }
-      } else if (pending !== undefined) {
-        settle({ result: message.probe === undefined ? pending : { ...pending, imageProbe: message.probe } });
-      }
-    });
-    worker.on("error", (err: Error & { code?: string }) => {
-      if (err.code === "ERR_WORKER_OUT_OF_MEMORY") {
-        settleOr(new ExtractionError("too_large", `PDF needs more than ${WORKER_MAX_OLD_GENERATION_MB} MB of heap to parse`, { cause: err }));
-      } else if (!ready) {
-        // The worker could not even load pdf-parse: an installation problem, not the document's fault.
-        settle({ error: new Error(`PDF worker failed to start: ${err.message}`, { cause: err }) });
-      } else {
-        settleOr(new ExtractionError("corrupt", `PDF parser crashed: ${err.name}: ${err.message}`, { cause: err }));
-      }
-    });
-    worker.on("exit", (code) => {
-      activeWorkers.delete(worker);
-      settleOr(new ExtractionError("corrupt", `PDF worker exited (code ${code}) without a result`));
-    });
+    queue.push({ request, timeoutMs, resolve, reject });
+    pump();
   });
+}
+
+function spawn(): Slot {
+  const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_MAX_OLD_GENERATION_MB } });
+  worker.unref(); // an idle pool never keeps the process alive
+  const slot: Slot = { worker, ready: false, busy: false, documents: 0 };
+  worker.on("message", (message: PdfWorkerMessage) => {
+    if (message.type === "ready") slot.ready = true;
+    slot.onMessage?.(message);
+  });
+  worker.on("error", (err: Error & { code?: string }) => slot.onFailure?.(err));
+  worker.on("exit", (code) => {
+    slots.delete(slot);
+    slot.onFailure?.(Object.assign(new Error(`PDF worker exited (code ${code}) without a result`), { code: "EXIT" }));
+    pump();
+  });
+  slots.add(slot);
+  return slot;
+}
+
+function retire(slot: Slot): void {
+  slots.delete(slot);
+  slot.onMessage = undefined;
+  slot.onFailure = undefined;
+  clearTimeout(slot.idleTimer);
+  void slot.worker.terminate();
+}
+
+function pump(): void {
+  while (queue.length > 0) {
+    let slot = [...slots].find((s) => !s.busy);
+    if (!slot) {
+      if (slots.size >= POOL_SIZE) return;
+      slot = spawn();
+    }
+    runOn(slot, queue.shift()!);
+  }
+}
+
+function runOn(slot: Slot, job: QueuedJob): void {
+  slot.busy = true;
+  clearTimeout(slot.idleTimer);
+  let settled = false;
+  /** Text already received while waiting for the image probe. */
+  let pending: Extract<PdfWorkerResult, { ok: true }> | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
+
+  const finish = (outcome: { result: PdfWorkerResult } | { error: Error }, workerUsable: boolean): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    clearTimeout(probeTimer);
+    slot.onMessage = undefined;
+    slot.onFailure = undefined;
+    slot.documents++;
+    const done = (): void => {
+      if ("result" in outcome) job.resolve(outcome.result);
+      else job.reject(outcome.error);
+      pump();
+    };
+    if (!workerUsable || slot.documents >= WORKER_MAX_DOCUMENTS) {
+      // "Rejected with timeout" also means "nothing is still parsing in the background".
+      slots.delete(slot);
+      slot.worker.terminate().then(done, done);
+      return;
+    }
+    slot.busy = false;
+    slot.idleTimer = setTimeout(() => retire(slot), WORKER_IDLE_MS).unref();
+    done();
+  };
+  /** Anything going wrong after the text arrived only costs us the (optional) image probe. */
+  const failOr = (error: Error): void => finish(pending !== undefined ? { result: pending } : { error }, false);
+
+  const timer = setTimeout(
+    () => failOr(new ExtractionError("timeout", `PDF extraction did not finish within ${job.timeoutMs} ms; worker terminated`)),
+    Math.min(job.timeoutMs, 2 ** 31 - 1), // setTimeout's maximum; larger values would fire at once
+  );
+
+  let result: PdfWorkerResult | undefined;
+  slot.onMessage = (message) => {
+    if (message.type === "result") {
+      result = message.result;
+      if (message.result.ok && message.result.probePending) {
+        pending = message.result;
+        // The probe can be unbounded on hostile files: past its budget, keep the text and drop the thread.
+        probeTimer = setTimeout(() => finish({ result: pending! }, false), IMAGE_PROBE_BUDGET_MS);
+      }
+    } else if (message.type === "probe" && pending !== undefined) {
+      result = message.probe === undefined ? pending : { ...pending, imageProbe: message.probe };
+    } else if (message.type === "idle" && result !== undefined) {
+      finish({ result }, true);
+    }
+  };
+  slot.onFailure = (err) => {
+    if (err.code === "ERR_WORKER_OUT_OF_MEMORY") {
+      failOr(new ExtractionError("too_large", `PDF needs more than ${WORKER_MAX_OLD_GENERATION_MB} MB of heap to parse`, { cause: err }));
+    } else if (!slot.ready) {
+      // The worker could not even load pdf-parse: an installation problem, not the document's fault.
+      finish({ error: new Error(`PDF worker failed to start: ${err.message}`, { cause: err }) }, false);
+    } else if (err.code === "EXIT") {
+      failOr(new ExtractionError("corrupt", err.message));
+    } else {
+      failOr(new ExtractionError("corrupt", `PDF parser crashed: ${err.name}: ${err.message}`, { cause: err }));
+    }
+  };
+  slot.worker.postMessage({ type: "job", request: job.request });
 }
 
 function failureToError(failure: Extract<PdfWorkerResult, { ok: false }>, password: string | undefined): ExtractionError {

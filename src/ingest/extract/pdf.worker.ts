@@ -1,11 +1,11 @@
-// Worker thread for ./pdf.ts: runs pdf-parse v2 (pdf.js) on one document and posts the raw
-// per-page text back. Started with `new Worker(new URL("./pdf.worker.ts", import.meta.url))`;
+// Worker thread for ./pdf.ts: runs pdf-parse v2 (pdf.js) on documents, one at a time, and
+// posts the raw per-page text back. Started with `new Worker(new URL("./pdf.worker.ts", import.meta.url))`;
 // Node 24 loads it directly (type stripping), so only erasable TypeScript here.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { PDFParse } from "pdf-parse";
 import { countWords } from "./pdf.ts";
 import type { PdfImageProbe, PdfWorkerMessage, PdfWorkerPage, PdfWorkerRequest, PdfWorkerResult } from "./pdf.ts";
@@ -253,17 +253,25 @@ async function extract(request: PdfWorkerRequest): Promise<{ result: PdfWorkerRe
   return { result: { ok: false, name: "Error", message: "no password candidates", brotli: false } };
 }
 
-const request = workerData as PdfWorkerRequest;
-post({ type: "ready" });
-const { result, parser } = await extract(request);
-post({ type: "result", result });
-if (parser !== undefined && result.ok && result.probePending) {
-  let probe: PdfImageProbe | undefined;
-  try {
-    probe = await probeImages(parser, result.pages, request);
-  } catch {
-    // A page whose operator list cannot be built: inconclusive.
+// Documents arrive one at a time ({ type: "job" }); the thread is reused until the main
+// thread retires it, so pdf.js is loaded once, not once per document.
+async function run(request: PdfWorkerRequest): Promise<void> {
+  const { result, parser } = await extract(request);
+  post({ type: "result", result });
+  if (parser !== undefined && result.ok && result.probePending) {
+    let probe: PdfImageProbe | undefined;
+    try {
+      probe = await probeImages(parser, result.pages, request);
+    } catch {
+      // A page whose operator list cannot be built: inconclusive.
+    }
+    post({ type: "probe", probe });
   }
-  post({ type: "probe", probe });
+  await parser?.destroy().catch(() => undefined);
+  post({ type: "idle" });
 }
-await parser?.destroy().catch(() => undefined);
+
+parentPort?.on("message", (message: { type: "job"; request: PdfWorkerRequest }) => {
+  if (message.type === "job") void run(message.request);
+});
+post({ type: "ready" });
