@@ -51,6 +51,8 @@ export const envSchema = z.object({
   EMBEDDING_RPM: int(1, 10_000_000).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ error: "must be a URL" }).optional(),
+  /** Read by src/ingest/extract/pdf.ts when it starts its thread pool; validated here. */
+  PDF_WORKERS: int(1, 16).default(1),
   HTTP_ALLOW_HOSTS: z
     .string()
     .default("")
