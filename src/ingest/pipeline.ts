@@ -136,7 +136,6 @@ export async function ingestDocument(
     stats.kept = diff.keep.length;
     stats.inserted = diff.insert.length;
     stats.removed = diff.remove.length;
-    stats.ms = Math.round(performance.now() - started);
     stats.extractor = extracted.meta.extractor ?? source.name;
     if (extracted.title) stats.extracted_title = extracted.title;
     if (typeof extracted.meta.pageCount === "number") stats.pages = extracted.meta.pageCount;
@@ -153,6 +152,7 @@ export async function ingestDocument(
         metadata: metadataOf(k.newIndex),
       })),
       remove: diff.remove,
+      startedAt: started,
       insert: diff.insert.map((i) => ({
         index: i,
         content: prepared[i]!.chunk.text,

@@ -182,6 +182,8 @@ export interface SwapInput {
   remove: string[];
   insert: NewChunkRow[];
   stats: Record<string, unknown>;
+  /** performance.now() when the ingest began: `stats.ms` is stamped just before commit. */
+  startedAt: number;
 }
 
 /**
@@ -213,23 +215,28 @@ export async function swapChunks(db: DatabasePool, input: SwapInput): Promise<"c
                as v(content, idx, meta, hash, tokens)`);
     }
     // Vectors move inside the database: every chunk of the document lacking an embedding
-    // for the model gets it from the cache.
+    // for the model gets it from the cache, by primary-key lookups (LATERAL), whatever the
+    // table statistics say.
     const missing = await tx.oneFirst(sql.type(z.object({ n: z.number() }))`
-      with added as (
-        insert into embeddings (chunk_id, model, dimensions, embedding)
-        select c.id, ${input.model}, ${input.dimensions}, ec.embedding
-          from chunks c
-          join embedding_cache ec on ec.content_hash = c.content_hash and ec.model = ${input.model} and ec.dimensions = ${input.dimensions}
+      with todo as (
+        select c.id, c.content_hash from chunks c
          where c.document_id = ${input.documentId}
            and not exists (select 1 from embeddings e where e.chunk_id = c.id and e.model = ${input.model})
+      ), added as (
+        insert into embeddings (chunk_id, model, dimensions, embedding)
+        select t.id, ${input.model}, ${input.dimensions}, ec.embedding
+          from todo t
+          cross join lateral (
+            select embedding from embedding_cache
+             where content_hash = t.content_hash and model = ${input.model} and dimensions = ${input.dimensions}
+          ) ec
         returning chunk_id
       )
-      select (select count(*) from chunks c where c.document_id = ${input.documentId}
-                and not exists (select 1 from embeddings e where e.chunk_id = c.id and e.model = ${input.model}))::int
-             - (select count(*) from added)::int as n`);
+      select ((select count(*) from todo) - (select count(*) from added))::int as n`);
     if (missing !== 0) throw new Error(`${missing} chunk(s) of document ${input.documentId} have no cached embedding for ${input.model}`);
 
     const superseded = current !== input.sourceVersion;
+    input.stats.ms = Math.round(performance.now() - input.startedAt);
     await tx.query(sql.unsafe`
       update documents
          set status = ${superseded ? "pending" : "completed"},
