@@ -9,6 +9,7 @@ import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import { canonicalText, chunkDocument } from "../src/ingest/chunk.ts";
 import { createTokenCounter } from "../src/ingest/tokens.ts";
 import type { ExtractedDocument, TextBlock } from "../src/ingest/types.ts";
+import { rng } from "../test/support/random.ts";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const corpusDir = path.resolve(projectRoot, process.env.BOTKIT_CORPUS_DIR ?? "../shared/corpus");
@@ -55,17 +56,6 @@ function corpusPages(): TextBlock[][] {
   return pages;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   "the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she " +

@@ -2,17 +2,7 @@
 // sentences, headings, paragraphs and lists drawn from an English vocabulary, so every
 // run (and every machine) generates byte-identical documents.
 
-/** mulberry32: small, fast, good enough for text generation. Returns floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../test/support/random.ts";
 
 // Function words are frequent (as in real text); content words come from a few
 // domains (outdoor retail, software, education, support), ~700 words in all.
