@@ -16,7 +16,7 @@
 //   BENCH_RL_WINDOW_MS=10000 BENCH_RL_WINDOWS=4 BENCH_RL_TPM=1000000 BENCH_RL_RPM=3000 BENCH_RL_LATENCY_MS=150
 //   BENCH_HNSW_VECTORS (unset: benchmark 5 reuses benchmark 1's baseline COPY of all ingested vectors as
 //   its live-index figure; N: a separate live COPY of N vectors) BENCH_HALFVEC=1 BENCH_CHUNK_CHARS=5000000
-//   BENCH_ONLY=ingest,reingest,ratelimit,chunker,hnsw   BENCH_KEEP=1 (keep the corpus directory)
+//   BENCH_ONLY=ingest,reingest,ratelimit,unfurl,chunker,hnsw   BENCH_KEEP=1 (keep the corpus directory)
 //   BENCH_DATABASE_URL (server to use; the database is always botkit_bench), BENCH_RESULTS (JSON path)
 //   BENCH_PROFILE=1 (add a per-stage time profile), BENCH_AUTOANALYZE=auto|0|1 (see autoanalyze.ts),
 //   BENCH_WORKER_NODE_OPTIONS, BENCH_PDF_WORKERS: NODE_OPTIONS / PDF_WORKERS for the worker child (the
@@ -38,6 +38,11 @@ import { rateLimitBench, type RateLimitResult } from "./rate-limit.ts";
 import { check, fmt, renderTable, type ReportRow } from "./report.ts";
 import { stageProfile, type StageProfile } from "./stages.ts";
 import { startWorkerProcess, type WorkerProcess } from "./worker-process.ts";
+import type { UnfurlLinksResult } from "./unfurl-links.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
 
 // Same flags as the Dockerfile's NODE_OPTIONS and `npm start`: a small young generation and a
 // capped old generation keep the worker's resident memory near 300 MB (measured 284 MB vs
@@ -69,7 +74,7 @@ const settings = {
   hnswVectors: process.env.BENCH_HNSW_VECTORS ? Math.round(envNumber("BENCH_HNSW_VECTORS", 20_000)) : 0,
   halfvec: process.env.BENCH_HALFVEC !== "0",
   chunkChars: Math.round(envNumber("BENCH_CHUNK_CHARS", 5_000_000)),
-  only: new Set((process.env.BENCH_ONLY ?? "ingest,reingest,ratelimit,chunker,hnsw").split(",").map((s) => s.trim()).filter(Boolean)),
+  only: new Set((process.env.BENCH_ONLY ?? "ingest,reingest,ratelimit,unfurl,chunker,hnsw").split(",").map((s) => s.trim()).filter(Boolean)),
   keep: process.env.BENCH_KEEP === "1",
   profile: process.env.BENCH_PROFILE === "1",
   /** auto: emulate autoanalyze when the server runs with autovacuum = off; 1: always; 0: never. */
@@ -95,6 +100,7 @@ interface Results {
   ingest?: IngestResult;
   rateLimit?: RateLimitResult;
   chunker?: ChunkerBenchResult;
+  unfurl?: UnfurlLinksResult;
   hnsw?: HnswResult;
   profile?: StageProfile;
   autoAnalyze?: AutoAnalyzeInfo;
@@ -308,6 +314,18 @@ function rowsFor(r: Results): ReportRow[] {
       status: check(ch.ratio, ">=", 3),
     });
   }
+  const u = r.unfurl;
+  if (u) {
+    rows.push({
+      id: "6",
+      benchmark: `Unfurl ${fmt.int(u.links)} links via loopback (${u.pages} corpus pages), concurrency ${u.concurrency}: fetch, parse, cache write`,
+      measured: `${fmt.s(u.ms)} = ${fmt.num(u.linksPerSecond)} links/s, ${u.failed} failed; unfurl process peak RSS ${fmt.mb(u.peakRssMb)}`,
+      baseline: `same fetches without parsing or DB: ${fmt.num(u.baselinePerSecond)} links/s`,
+      result: `${fmt.pct(u.share)} of fetch-only rate`,
+      target: "(report)",
+      status: u.failed === 0 ? "info" : "MISSED",
+    });
+  }
   const h = r.hnsw;
   if (h) {
     rows.push({
@@ -505,6 +523,22 @@ async function main(): Promise<number> {
         });
       } catch (err) {
         results.errors.push({ bench: "ratelimit", error: errorText(err) });
+      }
+    }
+    if (settings.only.has("unfurl")) {
+      try {
+        const cfg = benchConfig(url, "bench_unfurl");
+        await freshSchema(cfg);
+        say("unfurl: 1,000 links through loopback at concurrency 20");
+        // A child process with the worker's V8 flags, so the peak RSS reported is the unfurl path's own.
+        const script = path.join(import.meta.dirname, "unfurl-links.ts");
+        const { stdout } = await execFileAsync(process.execPath, [...WORKER_NODE_OPTIONS.split(" "), script, "bench_unfurl"], {
+          env: { ...process.env, BENCH_DATABASE_URL: url },
+          maxBuffer: 1 << 20,
+        });
+        results.unfurl = JSON.parse(stdout.trim().split("\n").at(-1)!) as UnfurlLinksResult;
+      } catch (err) {
+        results.errors.push({ bench: "unfurl", error: errorText(err) });
       }
     }
     if (settings.only.has("chunker")) {
