@@ -16,7 +16,7 @@
 //   BENCH_RL_WINDOW_MS=10000 BENCH_RL_WINDOWS=4 BENCH_RL_TPM=1000000 BENCH_RL_RPM=3000 BENCH_RL_LATENCY_MS=150
 //   BENCH_HNSW_VECTORS (unset: benchmark 5 reuses benchmark 1's baseline COPY of all ingested vectors as
 //   its live-index figure; N: a separate live COPY of N vectors) BENCH_HALFVEC=1 BENCH_CHUNK_CHARS=5000000
-//   BENCH_ONLY=ingest,reingest,ratelimit,unfurl,chunker,hnsw   BENCH_KEEP=1 (keep the corpus directory)
+//   BENCH_ONLY=ingest,reingest,ratelimit,unfurl,unfurlparse,chunker,hnsw  BENCH_UNFURL_ROUNDS=3   BENCH_KEEP=1 (keep the corpus directory)
 //   BENCH_DATABASE_URL (server to use; the database is always botkit_bench), BENCH_RESULTS (JSON path)
 //   BENCH_PROFILE=1 (add a per-stage time profile), BENCH_AUTOANALYZE=auto|0|1 (see autoanalyze.ts),
 //   BENCH_WORKER_NODE_OPTIONS, BENCH_PDF_WORKERS: NODE_OPTIONS / PDF_WORKERS for the worker child (the
@@ -74,7 +74,7 @@ const settings = {
   hnswVectors: process.env.BENCH_HNSW_VECTORS ? Math.round(envNumber("BENCH_HNSW_VECTORS", 20_000)) : 0,
   halfvec: process.env.BENCH_HALFVEC !== "0",
   chunkChars: Math.round(envNumber("BENCH_CHUNK_CHARS", 5_000_000)),
-  only: new Set((process.env.BENCH_ONLY ?? "ingest,reingest,ratelimit,unfurl,chunker,hnsw").split(",").map((s) => s.trim()).filter(Boolean)),
+  only: new Set((process.env.BENCH_ONLY ?? "ingest,reingest,ratelimit,unfurl,unfurlparse,chunker,hnsw").split(",").map((s) => s.trim()).filter(Boolean)),
   keep: process.env.BENCH_KEEP === "1",
   profile: process.env.BENCH_PROFILE === "1",
   /** auto: emulate autoanalyze when the server runs with autovacuum = off; 1: always; 0: never. */
@@ -101,6 +101,8 @@ interface Results {
   rateLimit?: RateLimitResult;
   chunker?: ChunkerBenchResult;
   unfurl?: UnfurlLinksResult;
+  /** Printed report of bench/unfurl-parse.bench.ts (parse speed and accuracy vs the peers). */
+  unfurlParseReport?: string;
   hnsw?: HnswResult;
   profile?: StageProfile;
   autoAnalyze?: AutoAnalyzeInfo;
@@ -541,6 +543,17 @@ async function main(): Promise<number> {
         results.errors.push({ bench: "unfurl", error: errorText(err) });
       }
     }
+    if (settings.only.has("unfurlparse")) {
+      try {
+        say("unfurl parse speed and accuracy vs unfurl.js, open-graph-scraper, metascraper");
+        const { stdout } = await execFileAsync(process.execPath, [path.join(import.meta.dirname, "unfurl-parse.bench.ts"), process.env.BENCH_UNFURL_ROUNDS ?? "3"], {
+          maxBuffer: 16 << 20,
+        });
+        results.unfurlParseReport = stdout;
+      } catch (err) {
+        results.errors.push({ bench: "unfurlparse", error: errorText(err) });
+      }
+    }
     if (settings.only.has("chunker")) {
       try {
         say("chunker vs LangChain");
@@ -572,6 +585,7 @@ async function main(): Promise<number> {
       renderTable(results.rows),
       "",
       details(results),
+      ...(results.unfurlParseReport ? ["", "Link previews, parse only (bench/unfurl-parse.bench.ts):", results.unfurlParseReport] : []),
       "",
       `Total ${fmt.s(results.totalMs)}. Numbers: ${path.relative(process.cwd(), settings.resultsPath) || settings.resultsPath}`,
       "",
