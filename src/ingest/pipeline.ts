@@ -59,7 +59,6 @@ export async function ingestDocument(
   const empty = { kept: 0, inserted: 0, removed: 0, embedded: 0, cache_hits: 0, tokens: 0, embedding_requests: 0, chunks: 0 };
   if (!doc) return { outcome: "missing", source: "none", ...empty, ms: 0 };
   const source = sourceFor(doc);
-  await store.markProcessing(deps.db, doc.id);
   const { embedder } = deps;
   const stats: IngestStats = { outcome: "completed", source: source.name, ...empty, ms: 0, model: embedder.model };
 
@@ -83,6 +82,7 @@ export async function ingestDocument(
       }
     }
 
+    await store.markProcessing(deps.db, doc.id);
     const extracted = await source.load(doc, { ...deps.sources, signal: job.signal });
     const chunks = chunkDocument(extracted, { maxTokens, overlapTokens, countTokens: embedder.countTokens });
     if (chunks.length === 0) throw new ExtractionError("empty", "the document has no text to index");
