@@ -12,6 +12,7 @@ import { canonicalText, chunkDocument } from "../src/ingest/chunk.ts";
 import { createTokenCounter } from "../src/ingest/tokens.ts";
 import type { ExtractedDocument, TextBlock } from "../src/ingest/types.ts";
 import { rng } from "../test/support/random.ts";
+import { htmlBlocks } from "../test/support/html-blocks.ts";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const corpusDir = path.resolve(projectRoot, process.env.BOTKIT_CORPUS_DIR ?? "../shared/corpus");
@@ -28,26 +29,6 @@ export interface ChunkerBenchResult {
   langchainTiktoken: { chars: number; ms: number; chunks: number; oursMs: number; ratio: number };
   inputChars: number;
   source: "readability-corpus" | "generated";
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " ", "#39": "'" };
-
-/** Blocks of one readability expected.html page: headings, paragraphs, list items, preformatted text. */
-function htmlBlocks(html: string): TextBlock[] {
-  const blocks: TextBlock[] = [];
-  const re = /<(h[1-6]|p|li|pre|blockquote|td|figcaption)\b[^>]*>([\s\S]*?)<\/\1>/gi;
-  for (let m = re.exec(html); m !== null; m = re.exec(html)) {
-    const tag = (m[1] as string).toLowerCase();
-    const text = (m[2] as string)
-      .replace(/<[^>]+>/g, "")
-      .replace(/&(#?\w+);/g, (all, name: string) => ENTITIES[name] ?? (/^#\d+$/.test(name) ? String.fromCodePoint(Number(name.slice(1))) : all))
-      .replace(tag === "pre" ? /[ \t]+$/gm : /\s+/g, tag === "pre" ? "" : " ")
-      .trim();
-    if (text === "") continue;
-    if (tag.startsWith("h")) blocks.push({ kind: "heading", level: Number(tag[1]), text });
-    else blocks.push({ kind: tag === "pre" ? "code" : tag === "li" ? "list" : tag === "blockquote" ? "quote" : "paragraph", text });
-  }
-  return blocks;
 }
 
 function corpusPages(): TextBlock[][] {

@@ -7,6 +7,7 @@ import { createTokenCounter, type CountTokens } from "../../src/ingest/tokens.ts
 import type { Chunk, ExtractedDocument, TextBlock } from "../../src/ingest/types.ts";
 import { corpusAvailable, corpusPath } from "../support/corpus.ts";
 import { rng } from "../support/random.ts";
+import { htmlBlocks } from "../support/html-blocks.ts";
 
 const cl = createTokenCounter("cl100k_base");
 
@@ -70,23 +71,6 @@ function generatedDoc(seed: number): ExtractedDocument {
     else blocks.push({ kind: "paragraph", text: paragraph(random, 1 + Math.floor(random() * (random() < 0.1 ? 60 : 8))), page });
   }
   return { blocks, meta: {} };
-}
-
-/** Blocks of a readability expected.html page (headings, paragraphs, list items, pre). */
-function htmlBlocks(html: string): TextBlock[] {
-  const blocks: TextBlock[] = [];
-  const re = /<(h[1-6]|p|li|pre|blockquote|td|figcaption)\b[^>]*>([\s\S]*?)<\/\1>/gi;
-  for (let m = re.exec(html); m !== null; m = re.exec(html)) {
-    const tag = (m[1] as string).toLowerCase();
-    const text = (m[2] as string)
-      .replace(/<[^>]+>/g, "")
-      .replace(/&(amp|lt|gt|quot|nbsp);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', nbsp: "\u00a0" })[e] ?? "")
-      .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)));
-    if (text.trim() === "") continue;
-    if (tag.startsWith("h")) blocks.push({ kind: "heading", level: Number(tag[1]), text: text.trim() });
-    else blocks.push({ kind: tag === "pre" ? "code" : tag === "li" ? "list" : "paragraph", text: tag === "pre" ? text : text.replace(/\s+/g, " ").trim() });
-  }
-  return blocks;
 }
 
 // ---- invariants --------------------------------------------------------------
