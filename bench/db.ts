@@ -5,6 +5,7 @@
 import pg from "pg";
 import { loadConfig, type Config } from "../src/config.ts";
 import { migrateUp } from "../src/db/migrate.ts";
+import { dropSchemas } from "../test/support/db.ts";
 
 export const BENCH_DATABASE = "botkit_bench";
 
@@ -52,21 +53,14 @@ export function benchConfig(url: string, schema: string, env: Record<string, str
 
 /** Drops and re-creates the schema pair, migrates it and sets ingest_debounce_seconds = 0. */
 export async function freshSchema(cfg: Config): Promise<void> {
+  await dropSchemas(cfg);
+  await migrateUp({ db: cfg });
   const client = new pg.Client({ connectionString: cfg.DATABASE_URL });
   await client.connect();
   try {
-    await client.query(`drop schema if exists ${cfg.BOTKIT_SCHEMA} cascade`);
-    await client.query(`drop schema if exists ${cfg.BOTKIT_WORKER_SCHEMA} cascade`);
+    await client.query(`update ${cfg.BOTKIT_SCHEMA}.settings set value = '0' where key = 'ingest_debounce_seconds'`);
   } finally {
     await client.end();
-  }
-  await migrateUp({ db: cfg });
-  const c2 = new pg.Client({ connectionString: cfg.DATABASE_URL });
-  await c2.connect();
-  try {
-    await c2.query(`update ${cfg.BOTKIT_SCHEMA}.settings set value = '0' where key = 'ingest_debounce_seconds'`);
-  } finally {
-    await c2.end();
   }
 }
 
